@@ -199,6 +199,34 @@ class _Source:
         self.pos += n
 
 
+# The header JSON is stored raw-DEFLATE-compressed (RFC 1951, no zlib wrapper) with this preset dictionary,
+# which is part of format 1.x: a typical 360-byte header takes about 95 bytes (FORMAT.md §2).
+HEADER_ZDICT = (b'{"coder":"ans32-gauss64-v1","extra":{"channels":3},"fit":false,"fps_den":1,"fps_num":25,'
+                b'"height":64,"media":"video","model":"dsae-sprites","n_frames":8,"n_samples":0,"n_segments":1,'
+                b'"quality":4,"sample_rate":0,"segment_len":8,"step":0.5,"tile_height":64,"tile_width":64,'
+                b'"tiles_x":1,"tiles_y":1,"weights_sha256":"0000000000000000","width":64}')
+
+
+def deflate_header(data: bytes) -> bytes:
+    c = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict=HEADER_ZDICT)
+    return c.compress(data) + c.flush()
+
+
+def inflate_header(data: bytes) -> bytes:
+    """Bounded inflate: at most MAX_HEADER_BYTES of JSON, and the stream must end exactly."""
+    d = zlib.decompressobj(-15, zdict=HEADER_ZDICT)
+    try:
+        out = d.decompress(data, MAX_HEADER_BYTES)
+        if d.unconsumed_tail:
+            raise LimitError(f"header inflates to more than {MAX_HEADER_BYTES} bytes")
+        out += d.flush()
+    except zlib.error as e:
+        raise HeaderError(f"header is not valid DEFLATE data ({e})") from None
+    if not d.eof or d.unused_data:
+        raise HeaderError("header DEFLATE stream is incomplete or has trailing bytes")
+    return out
+
+
 def _read_header(src: _Source) -> Header:
     magic, major, minor, flags, hlen = PREFIX.unpack(src.read(PREFIX.size, "the 12-byte prefix"))
     if magic != MAGIC:
@@ -217,7 +245,7 @@ def _read_header(src: _Source) -> Header:
     (crc,) = _U32.unpack(src.read(4, "the header CRC"))
     if zlib.crc32(data) != crc:
         raise ChecksumError("header CRC32 mismatch")
-    h = Header.from_json(data)
+    h = Header.from_json(inflate_header(data))
     if src.remaining < 8 * h.n_segments:
         raise TruncatedError(f"{h.n_segments} segments need at least {8 * h.n_segments} bytes, "
                              f"{src.remaining} left")
@@ -285,6 +313,7 @@ def write_container(fo, header: Header, segments: list[bytes]) -> int:
         raise ValueError(f"header is not JSON-serialisable: {e}") from None
     if len(data) > MAX_HEADER_BYTES:
         raise ValueError(f"header JSON is {len(data)} bytes, cap is {MAX_HEADER_BYTES}")
+    data = deflate_header(data)
     parts = [PREFIX.pack(MAGIC, VERSION_MAJOR, VERSION_MINOR, 0, len(data)), data, _U32.pack(zlib.crc32(data))]
     for i, seg in enumerate(segments):
         seg = bytes(seg)

@@ -19,13 +19,17 @@ def search_dirs() -> list[Path]:
 
 
 def available() -> dict[str, Path]:
-    """name -> weights path, for every `<name>.safetensors` with a JSON sidecar."""
+    """model name (from the JSON sidecar's config) -> weights path; $DSAE_MODELS entries win."""
     found: dict[str, Path] = {}
     for d in reversed(search_dirs()):
         if d.is_dir():
             for p in sorted(d.glob("*.safetensors")):
-                if p.with_suffix(".json").is_file():
-                    found[p.stem] = p
+                side = p.with_suffix(".json")
+                try:
+                    name = json.loads(side.read_text())["config"]["name"]
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue
+                found[name] = p
     return found
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,8 @@ from dsae.baselines import build_model
 from dsae.coding import CodingTables
 from dsae.config import ModelConfig
 from dsae.model import DSAE, SequenceModel
+
+from .atomic import atomic_write  # also the public home of atomic_write for tools/
 
 FORMAT = "dsae-weights-1"
 _SKIP = ("_quantized_cdf", "_offset", "_cdf_length")  # compressai's own (unused) coding buffers
@@ -39,20 +39,6 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: fo.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def atomic_write(path: str | Path, write) -> None:
-    """Calls write(tmp_path) then renames over `path`, so readers never see a partial file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def model_state(model: SequenceModel) -> dict[str, torch.Tensor]:

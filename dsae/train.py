@@ -60,7 +60,12 @@ def train(model: SequenceModel, tcfg: TrainConfig, train_frames: np.ndarray, tes
     model.to(device).train()
     net = model
     if dist.is_initialized():
-        net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+        # The tail quantiles learn only from the data-independent auxiliary loss, outside DDP's forward; they
+        # stay identical across ranks because everything they depend on is synchronised.
+        ignore = [n for n, _ in model.named_parameters() if n.endswith("quantiles")]
+        DDP = torch.nn.parallel.DistributedDataParallel
+        DDP._set_params_and_buffers_to_ignore_for_model(model, ignore)
+        net = DDP(model, find_unused_parameters=True)
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
     rng = np.random.default_rng(tcfg.seed * 1000 + rank + start_step)

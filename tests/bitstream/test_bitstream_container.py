@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 from bitstream import (ChecksumError, DecodeError, HeaderError, LimitError, TruncatedError,
                        UnsupportedVersionError, BadMagicError, pack, read_container,
                        read_header_and_sizes, unpack, write_container)
+from bitstream.container import deflate_header
 from bitstream_samples import decode_segment, encode_sample, expected_segment, sample_header
 
 
 def raw_file(header_obj, segments=(), major=1, minor=0, flags=0, header_bytes=None) -> bytes:
     """A container built by hand, so that the header may be anything at all."""
-    hb = header_bytes if header_bytes is not None else json.dumps(header_obj).encode()
+    hb = header_bytes if header_bytes is not None else deflate_header(json.dumps(header_obj).encode())
     out = struct.pack("<4sBBHI", b"DSAE", major, minor, flags, len(hb)) + hb + struct.pack("<I", zlib.crc32(hb))
     for s in segments:
         out += struct.pack("<I", len(s)) + s + struct.pack("<I", zlib.crc32(s))

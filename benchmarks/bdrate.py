@@ -39,7 +39,7 @@ def bd_rate(anchor: tuple, test: tuple, method: str = "akima") -> dict:
     out = {"bd_rate": None, "overlap": None, "overlap_frac": 0.0, "test_cheaper_frac": None,
            "points": [len(ra), len(rt)], "method": method}
     if len(ra) < 2 or len(rt) < 2:
-        out["note"] = "too few efficient points"
+        out["note"] = f"too few efficient points (anchor {len(ra)}, test {len(rt)})"
         return out
     lo, hi = max(da.min(), dt.min()), min(da.max(), dt.max())
     if hi <= lo:

@@ -7,7 +7,7 @@
 `bytes_real` is what the RD curves use, summed over the N sequences:
   - our models (DSAE, LSTM-f, LSTM-c): one real .bin holding all N sequences back to back (each T-frame
     segment is an independent sequence with its own f, a fresh prior and its own ANS stream), so the
-    ~370 B JSON header is paid once. `extra` also holds each sequence coded as its own .bin (`file_bytes`,
+    file header is paid once. `extra` also holds each sequence coded as its own .bin (`file_bytes`,
     header included), the segment payloads alone (`payload_bytes`), and the model's estimate is
     `bits_estimate` (eval forward, hard rounding: bits_f + bits_z).
   - classical codecs: each sequence is its own stream; packet bytes + extradata (codec/classic.py).
@@ -113,6 +113,7 @@ class ModelCodec(Codec):
 
     def run(self, seqs: np.ndarray, q: int) -> Result:
         N, T, H, W, C = seqs.shape
+        self.model.to(self.device)  # the loaded model is shared (cached) between contenders
         one_stream = N == 1 or T % self.model.cfg.T == 0   # segments align with sequences
         extra: dict = {"rd_bytes": "stream" if one_stream else "files"}
         recon, nbytes, enc_s, dec_s = None, 0, 0.0, 0.0

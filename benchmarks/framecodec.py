@@ -20,14 +20,17 @@ import json
 import math
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from compressai.models import ScaleHyperprior
-from compressai.models.utils import conv, deconv
+with warnings.catch_warnings():  # compressai's import-time torch.jit.script deprecation notice
+    warnings.simplefilter("ignore", FutureWarning)
+    from compressai.models import ScaleHyperprior
+    from compressai.models.utils import conv, deconv
 from safetensors import safe_open
 from safetensors.torch import save_file
 
@@ -222,9 +225,9 @@ def _cli(argv=None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train one model per lambda (resumable)")
     t.add_argument("--dataset", default="sprites", choices=("sprites", "bouncing-ball"))
-    t.add_argument("--lmbda", type=float, required=True)
-    t.add_argument("--steps", type=int, default=3000)
-    t.add_argument("--batch", type=int, default=32)
+    t.add_argument("--lmbda", type=float, required=True, help="loss = bpp + lmbda * MSE on [0, 1] pixels")
+    t.add_argument("--steps", type=int, default=3000, help="total steps (a resumed run continues to this)")
+    t.add_argument("--batch", type=int, default=32, help="frames per step")
     t.add_argument("--lr", type=float, default=5e-4)
     t.add_argument("--N", type=int, default=64)
     t.add_argument("--M", type=int, default=96)

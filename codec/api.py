@@ -113,6 +113,9 @@ def decode_parsed(header: Header, payloads: list[bytes], device: str = "cpu",
     if header.coder != CODER_NAME:
         raise HeaderError(f"unknown entropy coder {header.coder!r} (this decoder has {CODER_NAME})")
     m = model or get_model(header.model, expect_sha256=header.weights_sha256, device=device)
+    if not m.sha256.startswith(header.weights_sha256):  # a given model must be the stream's too
+        raise ModelError(f"stream needs model {header.model} with weights sha256 {header.weights_sha256}, "
+                         f"but the given weights are {m.sha256[:16]}")
     m.to(device)
     cfg = m.cfg
     if (header.tile_width, header.tile_height, header.segment_len) != (cfg.width, cfg.height, cfg.T):

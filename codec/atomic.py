@@ -13,6 +13,7 @@
 SIGKILL runs no cleanup, so a killed writer can leave its staging directory (and, in case 3, its
 pid-tagged hidden file). Each later `atomic_write` removes those whose process is gone and that are
 older than `STALE_SECONDS`. Readers of the output see the old file, the new file, or none.
+Large outputs are staged in full in $TMPDIR: point it at the output's filesystem to skip the copy.
 """
 from __future__ import annotations
 
@@ -67,7 +68,11 @@ def _publish(src: str, dst: Path) -> None:
         return
     tmp = _sibling(dst)
     try:
-        with open(src, "rb") as fi, open(tmp, "xb") as fo:
+        fo = open(tmp, "xb")
+    except OSError as e:  # name the output, not the hidden temp file, in the error
+        raise type(e)(e.errno, e.strerror, str(dst)) from None
+    try:
+        with open(src, "rb") as fi, fo:
             shutil.copyfileobj(fi, fo, 1 << 20)
             fo.flush()
             os.fsync(fo.fileno())

@@ -102,7 +102,7 @@ def run_training(cfg: ModelConfig, tcfg: TrainConfig, out_dir: str | Path, datas
 
     evals = train(model, tcfg, train_x, test_x, device=device, start_step=start, optimizer=opt,
                   save=save, log=log, progress=progress)
-    result = {"config": cfg.to_dict(), "train": tcfg.to_dict(), "steps": tcfg.steps,
+    result = {"config": cfg.to_dict(), "train": tcfg.to_dict(), "steps": min(tcfg.stop_at or tcfg.steps, tcfg.steps),
               "train_seconds": round(elapsed0 + time.time() - t0, 1), "world_size": world,
               "machine": f"{platform.machine()} {os.cpu_count()} cpus, device {device}",
               "torch": torch.__version__}

@@ -52,7 +52,8 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    steps: int = 2000                   # optimisation steps
+    steps: int = 2000                   # optimisation steps (sets the learning-rate schedule)
+    stop_at: int | None = None          # stop early at this step (same schedule), e.g. to ship a snapshot
     batch: int = 16                     # sequences per step (per process under DDP)
     lr: float = 1e-3                    # Adam learning rate (aux quantile loss uses the same)
     lr_final: float = 2e-4              # cosine-decayed to this

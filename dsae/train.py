@@ -54,7 +54,7 @@ def train(model: SequenceModel, tcfg: TrainConfig, train_frames: np.ndarray, tes
           device="cpu", start_step: int = 0, optimizer: torch.optim.Optimizer | None = None,
           save: Callable[[int, SequenceModel, torch.optim.Optimizer, list | None], None] | None = None,
           log: Callable[[str], None] = print, progress: Callable[[int], None] | None = None) -> list[dict]:
-    """Runs steps start_step..tcfg.steps; calls `save` every ckpt_every steps and at the end. Returns evals."""
+    """Runs steps start_step..min(stop_at, steps); calls `save` every ckpt_every steps and at the end."""
     cfg: ModelConfig = model.cfg
     rank = dist.get_rank() if dist.is_initialized() else 0
     model.to(device).train()
@@ -72,7 +72,8 @@ def train(model: SequenceModel, tcfg: TrainConfig, train_frames: np.ndarray, tes
     lambdas = torch.tensor(cfg.lambdas, device=device)
     evals: list[dict] = []
     t0 = time.time()
-    for step in range(start_step, tcfg.steps):
+    end = min(tcfg.stop_at or tcfg.steps, tcfg.steps)
+    for step in range(start_step, end):
         for g in optimizer.param_groups:
             g["lr"] = lr_at(step, tcfg)
         idx = rng.integers(0, len(train_frames), tcfg.batch)
@@ -93,14 +94,14 @@ def train(model: SequenceModel, tcfg: TrainConfig, train_frames: np.ndarray, tes
         done = step + 1
         if progress:
             progress(done)
-        if rank == 0 and (done % 50 == 0 or done == tcfg.steps):
+        if rank == 0 and (done % 50 == 0 or done == end):
             log(f"step {done} loss {loss.item():.4f} " + " ".join(f"{k} {v:.4g}" for k, v in stats.items())
                 + f" ({time.time() - t0:.0f}s)")
-        if rank == 0 and (done % tcfg.eval_every == 0 or done == tcfg.steps) and len(test_frames):
+        if rank == 0 and (done % tcfg.eval_every == 0 or done == end) and len(test_frames):
             rows = evaluate(model, test_frames, device)
             evals.append({"step": done, "rows": rows})
             log(f"eval {done}: " + "  ".join(f"q{r['quality']} {r['bits_per_seq']:.0f}b {r['psnr']:.2f}dB"
                                              for r in rows))
-        if save and rank == 0 and (done % tcfg.ckpt_every == 0 or done == tcfg.steps):
+        if save and rank == 0 and (done % tcfg.ckpt_every == 0 or done == end):
             save(done, model, optimizer, evals)
     return evals

@@ -17,7 +17,8 @@ from .cli import CliError, handle_errors
 @click.option("--objective", type=click.Choice(["rd", "elbo"]), default="rd", show_default=True,
               help="rd: codec rate-distortion; elbo: the paper's ELBO (generation experiments).")
 @click.option("--name", help="Model name written into bitstreams (default: KIND-DATASET).")
-@click.option("--steps", default=3000, show_default=True)
+@click.option("--steps", default=3000, show_default=True, help="Length of the learning-rate schedule.")
+@click.option("--stop-at", type=int, default=None, help="Stop (and ship) at this step of the schedule.")
 @click.option("--batch", default=16, show_default=True)
 @click.option("--lr", default=1e-3, show_default=True)
 @click.option("--seed", default=0, show_default=True)
@@ -27,8 +28,8 @@ from .cli import CliError, handle_errors
 @click.option("--msssim", is_flag=True, help="Distortion 1 - MS-SSIM instead of MSE.")
 @click.option("--quiet", is_flag=True)
 @handle_errors
-def train_command(dataset, data_dir, kind, q, objective, name, steps, batch, lr, seed, device, out_dir, ship,
-                  msssim, quiet):
+def train_command(dataset, data_dir, kind, q, objective, name, steps, stop_at, batch, lr, seed, device, out_dir,
+                  ship, msssim, quiet):
     """Train (resumable: rerun the same command to continue from the last checkpoint)."""
     import torch
 
@@ -42,10 +43,10 @@ def train_command(dataset, data_dir, kind, q, objective, name, steps, batch, lr,
     cfg = preset_config(dataset or "sprites", kind, q, name)
     if data_dir and name is None:
         cfg.name = f"{kind}-custom"
-    tcfg = TrainConfig(steps=steps, batch=batch, lr=lr, seed=seed, objective=objective, msssim=msssim,
-                       lr_final=lr / 5)
+    tcfg = TrainConfig(steps=steps, stop_at=stop_at, batch=batch, lr=lr, seed=seed, objective=objective,
+                       msssim=msssim, lr_final=lr / 5)
     out_dir = out_dir or f"runs/{cfg.name}"
-    bar = tqdm(total=steps, file=sys.stderr, disable=quiet, desc=cfg.name)
+    bar = tqdm(total=min(stop_at or steps, steps), file=sys.stderr, disable=quiet, desc=cfg.name)
 
     def progress(done):
         bar.n = done

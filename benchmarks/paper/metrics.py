@@ -37,13 +37,10 @@ def derangement(n: int, rng: np.random.Generator) -> np.ndarray:
     """A random permutation of range(n) with no fixed point (each row gets a *different* row)."""
     if n < 2:
         raise ValueError("a derangement needs n >= 2")
-    perm = rng.permutation(n)
-    fixed = np.flatnonzero(perm == np.arange(n))
-    for i in fixed:  # swap each fixed point with a random other position; neither stays fixed
-        j = int(rng.integers(n - 1))
-        j += j >= i
-        perm[i], perm[j] = perm[j], perm[i]
-    assert not np.any(perm == np.arange(n))
+    while True:  # rejection: about e = 2.7 draws on average
+        perm = rng.permutation(n)
+        if not np.any(perm == np.arange(n)):
+            break
     return perm
 
 

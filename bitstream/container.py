@@ -39,6 +39,7 @@ MAX_SEGMENT_BYTES = 2**28
 MAX_SAMPLES = 2**34       # audio samples (about 25 h at 192 kHz)
 MAX_FPS_TERM = 10**6      # fps_num and fps_den
 MAX_QUALITY = 255
+MAX_SEQS_PER_SEGMENT = 4096
 MIN_RATE, MAX_RATE = 8000, 192000
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _HEX16 = re.compile(r"[0-9a-f]{16}")
@@ -68,6 +69,7 @@ class Header:
     step: float           # quantisation step (delta)
     coder: str            # entropy coder id, e.g. "ans32-gauss64-v1"
     n_segments: int
+    seqs_per_segment: int = 1  # sequences (segment x tile) coded together in one segment / ANS stream
     extra: dict = field(default_factory=dict)  # small free-form JSON metadata
 
     def validate(self) -> None:
@@ -88,10 +90,12 @@ class Header:
         _cap(h.n_samples <= MAX_SAMPLES, f"n_samples={h.n_samples} exceeds {MAX_SAMPLES}")
         _cap(h.fps_num <= MAX_FPS_TERM and h.fps_den <= MAX_FPS_TERM, f"fps terms exceed {MAX_FPS_TERM}")
         _cap(h.quality <= MAX_QUALITY, f"quality={h.quality} exceeds {MAX_QUALITY}")
+        _cap(h.seqs_per_segment <= MAX_SEQS_PER_SEGMENT,
+             f"seqs_per_segment={h.seqs_per_segment} exceeds {MAX_SEQS_PER_SEGMENT}")
         _cap(h.sample_rate <= MAX_RATE, f"sample_rate={h.sample_rate} exceeds {MAX_RATE}")
         bad = HeaderError
         for k in ("tile_width", "tile_height", "tiles_x", "tiles_y", "fps_num", "fps_den",
-                  "n_frames", "segment_len", "n_segments"):
+                  "n_frames", "segment_len", "n_segments", "seqs_per_segment"):
             _cap(getattr(h, k) >= 1, f"{k} must be >= 1, got {getattr(h, k)}", bad)
         _cap(h.quality >= 0, "quality must be >= 0", bad)
         _cap(math.isfinite(h.step) and h.step > 0, f"step must be finite and > 0, got {h.step}", bad)
@@ -107,8 +111,9 @@ class Header:
             _cap(h.width == 0 and h.height == 0, "audio needs width = height = 0", bad)
             _cap(h.sample_rate >= MIN_RATE, f"audio sample_rate must lie in {MIN_RATE}..{MAX_RATE}", bad)
             _cap(h.n_samples >= 1, "audio needs n_samples >= 1", bad)
-        want = -(-h.n_frames // h.segment_len) * h.tiles_x * h.tiles_y
-        _cap(h.n_segments == want, f"n_segments={h.n_segments} but ceil(n_frames/segment_len)*tiles = {want}", bad)
+        want = expected_segments(h)
+        _cap(h.n_segments == want, f"n_segments={h.n_segments} but the frame count, tiles and "
+             f"seqs_per_segment give {want}", bad)
 
     def to_json(self) -> bytes:
         """Canonical header bytes: compact UTF-8 JSON with sorted keys."""
@@ -205,6 +210,16 @@ HEADER_ZDICT = (b'{"coder":"ans32-gauss64-v1","extra":{"channels":3},"fit":false
                 b'"height":64,"media":"video","model":"dsae-sprites","n_frames":8,"n_samples":0,"n_segments":1,'
                 b'"quality":4,"sample_rate":0,"segment_len":8,"step":0.5,"tile_height":64,"tile_width":64,'
                 b'"tiles_x":1,"tiles_y":1,"weights_sha256":"0000000000000000","width":64}')
+
+
+def expected_segments(h: "Header") -> int:
+    """Segments of a stream (FORMAT.md §1): sequences of full length, then those of the final short time
+    segment (if any), each run grouped into segments of at most seqs_per_segment in file order."""
+    tiles = h.tiles_x * h.tiles_y
+    full = (h.n_frames // h.segment_len) * tiles
+    part = tiles if h.n_frames % h.segment_len else 0
+    g = h.seqs_per_segment
+    return -(-full // g) + -(-part // g)
 
 
 def deflate_header(data: bytes) -> bytes:

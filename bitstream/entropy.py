@@ -66,6 +66,13 @@ def _groups(t: np.ndarray):
     return perm, zip(uniq.tolist(), starts.tolist(), stops.tolist())
 
 
+def _seed(segment: int) -> int:
+    """The symbol CRC starts from CRC32 of the segment index (u32 LE): a segment moved elsewhere fails."""
+    if not 0 <= int(segment) < 2**32:
+        raise ValueError("segment index must fit u32")
+    return zlib.crc32(int(segment).to_bytes(4, "little"))
+
+
 def _crc(arr: np.ndarray, crc: int) -> int:
     return zlib.crc32(np.ascontiguousarray(arr, dtype="<i4").tobytes(), crc)
 
@@ -73,10 +80,10 @@ def _crc(arr: np.ndarray, crc: int) -> int:
 class SegmentEncoder:
     """Buffers symbol groups of one segment; ``finish()`` returns the payload bytes."""
 
-    def __init__(self, tables: IntCdfTables | None = None):
+    def __init__(self, tables: IntCdfTables | None = None, *, segment: int = 0):
         self.tables = tables
         self._ops: list[tuple] = []  # (model, symbols int32, params or None), in decode order
-        self._crc = 0
+        self._crc = _seed(segment)
         self._done = False
         self.n_symbols = 0   # residuals + categorical values coded so far
         self.n_escapes = 0   # residuals with |r| > GAUSS_RANGE
@@ -155,7 +162,7 @@ class SegmentDecoder:
     def __init__(self, payload: bytes, tables: IntCdfTables | None = None, *, segment: int | None = None):
         self.tables = tables
         self.segment = segment
-        self._crc = 0
+        self._crc = _seed(segment or 0)
         self._done = False
         self.n_symbols = 0
         n = len(payload)

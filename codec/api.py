@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from bitstream import CODER_NAME, Header, pack, unpack
-from bitstream.errors import HeaderError
+from bitstream.errors import HeaderError, LimitError
 from dsae.coding import code_sequences
 
 from . import tiling
@@ -31,7 +31,8 @@ from .media import Video, read_video, write_png_frames, write_video
 from .models import DEFAULT_MODEL, get_model
 from .weights import LoadedModel, atomic_write
 
-MAX_BATCH = 64  # sequences per model batch; part of the decoding procedure, never change per device
+MAX_BATCH = 64  # sequences per model batch and per segment (written in the header as seqs_per_segment)
+MAX_DECODED_BYTES = 8 << 30  # decoded RGB bytes a stream may ask for (all frames are held in memory)
 
 
 def resolve_device(device: str) -> str:
@@ -79,9 +80,9 @@ def encode_frames(frames: np.ndarray, fps: Fraction = Fraction(25), model: str |
     for a, b in lay.batches(MAX_BATCH):
         seqs = tiling.split(src, lay, range(a, b))
         x = _to_tensor(seqs, device)
-        ch = EncodeChannel(b - a, m.cdf)
+        ch = EncodeChannel(m.cdf, segment=len(payloads))
         coded = code_sequences(m.model, ch, m.coding, quality, b - a, x.shape[1], x=x, device=device)
-        payloads += ch.finish()
+        payloads.append(ch.finish())
         clamped += ch.n_clamped
         recon += list(_to_uint8(coded.x_hat))
         if progress:
@@ -91,7 +92,7 @@ def encode_frames(frames: np.ndarray, fps: Fraction = Fraction(25), model: str |
                     fit=fit, fps_num=fps.numerator, fps_den=fps.denominator, sample_rate=0, n_frames=n,
                     n_samples=0, segment_len=cfg.T, quality=quality,
                     step=float(m.coding.steps_z[quality].mean()), coder=CODER_NAME, n_segments=len(payloads),
-                    extra={"channels": cfg.channels})
+                    seqs_per_segment=MAX_BATCH, extra={"channels": cfg.channels})
     if stats is not None:
         stats["reconstruction"] = tiling.from_channels(tiling.assemble(recon, lay))
         stats["clamped"] = clamped
@@ -124,11 +125,15 @@ def decode_parsed(header: Header, payloads: list[bytes], device: str = "cpu",
     if not 0 <= header.quality < cfg.n_quality:
         raise HeaderError(f"quality {header.quality} outside the model's 0..{cfg.n_quality - 1}")
     lay = tiling.Layout(header.n_frames, header.height, header.width, cfg.height, cfg.width, cfg.T, header.fit)
-    if lay.n_sequences != len(payloads) or (lay.tiles_x, lay.tiles_y) != (header.tiles_x, header.tiles_y):
+    batches = lay.batches(header.seqs_per_segment)
+    if len(batches) != len(payloads) or (lay.tiles_x, lay.tiles_y) != (header.tiles_x, header.tiles_y):
         raise HeaderError("segment count or tile grid inconsistent with the frame size")
+    if header.n_frames * header.width * header.height * 3 > MAX_DECODED_BYTES:
+        raise LimitError(f"stream declares {header.n_frames} frames of {header.width}x{header.height}: more "
+                         f"than {MAX_DECODED_BYTES >> 30} GiB decoded; refused")
     recon: list[np.ndarray] = []
-    for a, b in lay.batches(MAX_BATCH):
-        ch = DecodeChannel(payloads[a:b], m.cdf, first_index=a)
+    for i, (a, b) in enumerate(batches):
+        ch = DecodeChannel(payloads[i], m.cdf, segment=i)
         coded = code_sequences(m.model, ch, m.coding, header.quality, b - a, lay.length_of(a), device=device)
         ch.finish()
         recon += list(_to_uint8(coded.x_hat))

@@ -35,7 +35,7 @@ def encode_sample(tables=None) -> tuple[Header, list[bytes]]:
     segs = []
     for s in range(h.n_segments):
         r, idx, k, t = sample_symbols(s)
-        enc = SegmentEncoder(tables)
+        enc = SegmentEncoder(tables, segment=s)
         enc.gaussian(r, idx)
         enc.categorical(k, t)
         enc.gaussian(r[:1] // 3, idx[:1])

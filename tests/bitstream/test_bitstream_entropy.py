@@ -45,7 +45,7 @@ def cat_group(tables):
 def test_round_trip_of_mixed_groups(data):
     tables = data.draw(tables_strategy())
     groups = data.draw(st.lists(st.one_of(gauss_group(), cat_group(tables)), max_size=5))
-    enc = SegmentEncoder(tables)
+    enc = SegmentEncoder(tables, segment=7)
     used = []
     for kind, values, params in groups:
         out = enc.gaussian(values, params) if kind == "g" else enc.categorical(values, params)
@@ -180,7 +180,21 @@ def test_panic_exception_from_the_coder_becomes_desync():
         def decode(self, *a):
             raise panic
 
-    dec = SegmentDecoder(SegmentEncoder().finish(), segment=5)
+    dec = SegmentDecoder(SegmentEncoder(segment=5).finish(), segment=5)
     dec._coder = Exploding()
     with pytest.raises(DesyncError, match="segment 5"):
         dec.gaussian(np.zeros(2, np.int32))
+
+
+def test_symbol_crc_is_seeded_with_the_segment_index():
+    """A segment moved to another position (its own CRCs intact) fails the symbol CRC."""
+    enc = SegmentEncoder(None, segment=3)
+    enc.gaussian(np.arange(6, dtype=np.int32), np.full(6, 20, np.int32))
+    payload = enc.finish()
+    ok = SegmentDecoder(payload, segment=3)
+    assert np.array_equal(ok.gaussian(np.full(6, 20, np.int32)), np.arange(6))
+    ok.finish()
+    moved = SegmentDecoder(payload, segment=4)
+    moved.gaussian(np.full(6, 20, np.int32))
+    with pytest.raises(DesyncError, match="segment 4"):
+        moved.finish()

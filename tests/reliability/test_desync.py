@@ -38,14 +38,17 @@ def recorded_encode(monkeypatch, frames, model, quality=3):
     return data, calls
 
 
-def recode(calls, seq: int, tables, flip: tuple[int, int] | None = None) -> bytes:
-    """Payload of sequence `seq` from the recorded calls, with symbol `flip=(call, j)` changed by one."""
-    enc = SegmentEncoder(tables)
+def recode(calls, tables, segment: int = 0, flip: tuple[int, int, int] | None = None) -> bytes:
+    """The batch's segment payload from the recorded calls, with symbol `flip=(call, seq, j)` changed by one."""
+    enc = SegmentEncoder(tables, segment=segment)
     for k, (kind, values, params) in enumerate(calls):
-        v = values[seq].copy()
+        v = values.copy()
         if flip and flip[0] == k:
-            v[flip[1]] += 1
-        enc.categorical(v, params[seq]) if kind == "c" else enc.gaussian(v, params[seq])
+            v[flip[1], flip[2]] += 1
+        if kind == "c":
+            enc.categorical(v.reshape(-1), params.reshape(-1))
+        else:
+            enc.gaussian(v, params)
     return enc.finish()
 
 
@@ -54,10 +57,10 @@ def test_one_flipped_symbol_is_caught_by_the_symbol_crc(models_env, monkeypatch)
     frames = np.random.default_rng(5).integers(0, 256, (4, 16, 32, 3), dtype=np.uint8)  # 2 tiles, 1 segment
     data, calls = recorded_encode(monkeypatch, frames, m)
     header, payloads = unpack(data)
-    assert [recode(calls, s, m.cdf) for s in range(len(payloads))] == payloads  # the recording is complete
+    assert len(payloads) == 1 and recode(calls, m.cdf) == payloads[0]  # the recording is complete
     last = max(k for k, c in enumerate(calls) if c[0] == "g")
-    seg = 1
-    flipped = recode(calls, seg, m.cdf, flip=(last, 0))
+    seg = 0
+    flipped = recode(calls, m.cdf, flip=(last, 1, 0))
     assert flipped[4:] != payloads[seg][4:]
     segs = list(payloads)
     segs[seg] = flipped  # its own symbol CRC: a valid segment with other content

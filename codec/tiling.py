@@ -85,8 +85,9 @@ def from_channels(frames: np.ndarray) -> np.ndarray:
     return np.repeat(frames, 3, axis=-1) if frames.shape[-1] == 1 else frames
 
 
-def split(frames: np.ndarray, lay: Layout, seqs: range) -> list[np.ndarray]:
-    """Sequences seqs of a clip (N, H, W, C) -> list of (T_s, tile_h, tile_w, C) arrays."""
+def split(frames: np.ndarray, lay: Layout, seqs: range, offset: int = 0) -> list[np.ndarray]:
+    """Sequences seqs of a clip -> list of (T_s, tile_h, tile_w, C) arrays. `frames` holds the clip's frames
+    from index `offset` on (N', H, W, C), enough to cover the requested sequences."""
     if lay.fit:
         frames = resize(frames, lay.tile_h, lay.tile_w)
     else:
@@ -99,19 +100,23 @@ def split(frames: np.ndarray, lay: Layout, seqs: range) -> list[np.ndarray]:
         a, b = lay.segment_frames(q // lay.n_tiles)
         ty, tx = divmod(q % lay.n_tiles, lay.tiles_x)
         y0, x0 = ty * lay.tile_h, tx * lay.tile_w
-        out.append(frames[a:b, y0:y0 + lay.tile_h, x0:x0 + lay.tile_w])
+        out.append(frames[a - offset:b - offset, y0:y0 + lay.tile_h, x0:x0 + lay.tile_w])
     return out
+
+
+def assemble_segment(tiles: list[np.ndarray], lay: Layout) -> np.ndarray:
+    """The n_tiles sequences of one time segment (raster order) -> its frames (T_s, height, width, C)."""
+    T_s, C = tiles[0].shape[0], tiles[0].shape[-1]
+    out = np.empty((T_s, lay.tiles_y * lay.tile_h, lay.tiles_x * lay.tile_w, C), np.uint8)
+    for k, t in enumerate(tiles):
+        ty, tx = divmod(k, lay.tiles_x)
+        out[:, ty * lay.tile_h:(ty + 1) * lay.tile_h, tx * lay.tile_w:(tx + 1) * lay.tile_w] = t
+    if lay.fit:
+        return resize(out, lay.height, lay.width)
+    return out[:, : lay.height, : lay.width]
 
 
 def assemble(tiles: list[np.ndarray], lay: Layout) -> np.ndarray:
     """All sequences in file order -> the clip (N, height, width, C)."""
-    C = tiles[0].shape[-1]
-    H, W = lay.tiles_y * lay.tile_h, lay.tiles_x * lay.tile_w
-    out = np.empty((lay.n_frames, H, W, C), np.uint8)
-    for q, t in enumerate(tiles):
-        a, b = lay.segment_frames(q // lay.n_tiles)
-        ty, tx = divmod(q % lay.n_tiles, lay.tiles_x)
-        out[a:b, ty * lay.tile_h:(ty + 1) * lay.tile_h, tx * lay.tile_w:(tx + 1) * lay.tile_w] = t
-    if lay.fit:
-        return resize(out, lay.height, lay.width)
-    return out[:, : lay.height, : lay.width]
+    n = lay.n_tiles
+    return np.concatenate([assemble_segment(tiles[s * n:(s + 1) * n], lay) for s in range(lay.n_time)])

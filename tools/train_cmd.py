@@ -41,8 +41,11 @@ def train_command(dataset, data_dir, kind, q, objective, name, steps, stop_at, b
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise CliError("--device cuda requested but CUDA is not available", 6)
     cfg = preset_config(dataset or "sprites", kind, q, name)
-    if data_dir and name is None:
-        cfg.name = f"{kind}-custom"
+    if data_dir:
+        from pathlib import Path
+        cfg.domain = f"videos:{Path(data_dir).resolve().name}"
+        if name is None:
+            cfg.name = f"{kind}-custom"
     tcfg = TrainConfig(steps=steps, stop_at=stop_at, batch=batch, lr=lr, seed=seed, objective=objective,
                        msssim=msssim, lr_final=lr / 5)
     out_dir = out_dir or f"runs/{cfg.name}"

@@ -5,16 +5,11 @@ classifier is nearly certain. KL values are in nats.
   disagreement(a, b)        fraction of rows whose argmax differs
   kl(log_p, log_q)          mean over rows of KL[p || q]
   wrong_pixels(pred, truth) fraction of pixels that differ after binarising both at 0.5 (on [0, 1])
+  mask_iou(pred, truth)     intersection over union of the same binarised masks (a blank guess scores 0)
 """
 from __future__ import annotations
 
 import numpy as np
-
-
-def log_mean_prob(log_p: np.ndarray, axis: int) -> np.ndarray:
-    """log of the mean of probabilities along `axis` (e.g. frames -> one sequence prediction)."""
-    m = log_p.max(axis=axis, keepdims=True)
-    return np.squeeze(m, axis) + np.log(np.exp(log_p - m).mean(axis=axis))
 
 
 def disagreement(log_p: np.ndarray, log_q: np.ndarray) -> float:
@@ -65,3 +60,12 @@ def wrong_pixels(pred: np.ndarray, truth: np.ndarray, threshold: float = 0.5) ->
         raise ValueError(f"shapes differ: {pred.shape} vs {truth.shape}")
     wrong = (pred >= threshold) != (truth >= threshold)
     return wrong.mean(axis=(-2, -1))
+
+
+def mask_iou(pred: np.ndarray, truth: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Per-frame IoU of the binarised masks: (..., H, W) -> (...); 1 where both are empty."""
+    if pred.shape != truth.shape:
+        raise ValueError(f"shapes differ: {pred.shape} vs {truth.shape}")
+    a, b = pred >= threshold, truth >= threshold
+    inter, union = (a & b).sum(axis=(-2, -1)), (a | b).sum(axis=(-2, -1))
+    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)

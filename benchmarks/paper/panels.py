@@ -157,7 +157,7 @@ def judge_figure(res: dict, name: str, path) -> dict:
         bottom += mix[:, k]
     ax2.set_xticks(range(len(mix)), labels)
     h_f, h_z = summary["f"]["action_entropy_bits"], summary["z"]["action_entropy_bits"]
-    ax2.set(ylabel="share of samples",
+    ax2.set(ylabel="share of samples", xlabel="group (f1-f5 share one f, z1-z5 share one z_1:T)",
             title=f"predicted action per group: shared f (H={h_f:.2f} bits) vs shared z (H={h_z:.2f} bits)")
     ax2.title.set_fontsize(9)
     ax2.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")

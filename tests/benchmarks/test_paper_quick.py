@@ -34,11 +34,6 @@ def test_kl_stays_finite_for_confident_predictions():
     assert M.kl(p, q) == pytest.approx(800.0)
 
 
-def test_log_mean_prob():
-    lp = logp([[[0.2, 0.8], [0.6, 0.4]]])  # (N=1, T=2, K=2)
-    assert np.exp(M.log_mean_prob(lp, axis=1)) == pytest.approx(np.array([[0.4, 0.6]]))
-
-
 @pytest.mark.parametrize("n", [2, 3, 10, 257])
 def test_derangement(n):
     rng = np.random.default_rng(n)
@@ -116,3 +111,13 @@ def test_prediction_reads_only_the_observed_frames(models_env, name):
     assert p.shape == (1 + K, 2, 6, C, 16, 16)
     assert torch.equal(p, q)
     assert float(p.min()) >= 0 and float(p.max()) <= 1
+
+
+def test_mask_iou_known_arrays():
+    truth = np.zeros((3, 4, 4))
+    truth[:, 0, :2] = 1.0  # 2 lit pixels per frame
+    pred = np.zeros_like(truth)
+    pred[1, 0, :3] = 0.9  # covers both, plus one more: IoU 2/3
+    pred[2] = truth[2]
+    assert M.mask_iou(pred, truth) == pytest.approx([0.0, 2 / 3, 1.0])
+    assert M.mask_iou(np.zeros((4, 4)), np.zeros((4, 4))) == 1.0  # both empty

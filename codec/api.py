@@ -243,11 +243,16 @@ def _check_output(dst: str | os.PathLike, force: bool) -> Path:
         raise OutputError(f"{dst} exists (use --force to overwrite)")
     if dst.exists() and dst.is_dir():
         raise OutputError(f"{dst} is a directory")
-    if not dst.parent.is_dir():
-        raise OutputError(f"output directory {dst.parent} does not exist")
-    if not os.access(dst.parent, os.W_OK):
-        raise OutputError(f"output directory {dst.parent} is not writable")
-    return dst
+    return _check_parent(dst)
+
+
+def _check_parent(path: Path) -> Path:
+    """The directory an output goes into must exist and be writable."""
+    if not path.parent.is_dir():
+        raise OutputError(f"output directory {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise OutputError(f"output directory {path.parent} is not writable")
+    return path
 
 
 def encode_to_file(src: str | os.PathLike, dst: str | os.PathLike, model: str = DEFAULT_MODEL,
@@ -318,11 +323,7 @@ def _check_frames_dir(d: str | os.PathLike, force: bool) -> Path:
     d = Path(d)
     if d.exists() and (not d.is_dir() or any(d.iterdir())) and not force:
         raise OutputError(f"{d} exists and is not an empty directory (use --force to replace it)")
-    if not d.parent.is_dir():
-        raise OutputError(f"output directory {d.parent} does not exist")
-    if not os.access(d.parent, os.W_OK):
-        raise OutputError(f"output directory {d.parent} is not writable")
-    return d
+    return _check_parent(d)
 
 
 def encode(frames: np.ndarray, **kw) -> bytes:

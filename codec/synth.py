@@ -14,6 +14,7 @@ from dsae.coding import RecordingChannel, code_sequences
 from dsae.model import DSAE
 
 from . import tiling
+from .api import MAX_BATCH
 from .errors import ModelError
 from .weights import LoadedModel
 
@@ -22,7 +23,7 @@ def _latents(m: LoadedModel, frames: np.ndarray, lay: tiling.Layout, quality: in
     """Coded (f_hat, z_hat) of every sequence of a clip, in file order."""
     src = tiling.to_channels(frames, m.cfg.channels)
     fs, zs = [], []
-    for a, b in lay.batches(64):
+    for a, b in lay.batches(MAX_BATCH):
         seqs = tiling.split(src, lay, range(a, b))
         x = torch.from_numpy(np.stack(seqs)).to(device).permute(0, 1, 4, 2, 3).float() / 255.0
         coded = code_sequences(m.model, RecordingChannel(), m.coding, quality, b - a, x.shape[1], x=x, device=device)

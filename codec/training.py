@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 

@@ -133,21 +133,8 @@ def swap_command(a, b, output, model, quality, device, force):
     m = get_model(model or DEFAULT_MODEL, device=device)
     va, vb = read_video(a), read_video(b)
     frames = swap(m, va.frames, vb.frames, quality, device)
-    atomic_write(dst, lambda tmp: _write_as(tmp, Path(output).suffix, frames, vb.fps))
+    atomic_write(dst, lambda tmp: write_video(tmp, frames, vb.fps, ext=Path(output).suffix))
     click.echo(f"{output}: content of {a}, dynamics of {b}, {len(frames)} frames")
-
-
-def _write_as(tmp, ext, frames, fps):
-    import os
-
-    from codec.media import write_video
-    real = tmp + ext
-    try:
-        write_video(real, frames, fps)
-        os.replace(real, tmp)
-    finally:
-        if os.path.exists(real):
-            os.unlink(real)
 
 
 @click.command("generate")
@@ -168,6 +155,7 @@ def generate_command(model, fix, n, T, seed, output, device, force):
     import numpy as np
 
     from codec.api import _check_output, resolve_device
+    from codec.media import write_video
     from codec.models import DEFAULT_MODEL, get_model
     from codec.synth import generate, grid
     from codec.weights import atomic_write
@@ -182,11 +170,10 @@ def generate_command(model, fix, n, T, seed, output, device, force):
     if ext == ".png":
         import av
         img = grid(seqs)
-        atomic_write(dst, lambda tmp: av.VideoFrame.from_ndarray(img, format="rgb24").save(tmp + ".png")
-                     or __import__("os").replace(tmp + ".png", tmp))
+        atomic_write(dst, lambda tmp: av.VideoFrame.from_ndarray(img, format="rgb24").to_image().save(tmp, "PNG"))
     else:
         frames = np.concatenate(list(seqs))
-        atomic_write(dst, lambda tmp: _write_as(tmp, ext, frames, Fraction(8)))
+        atomic_write(dst, lambda tmp: write_video(tmp, frames, Fraction(8), ext=ext))
     click.echo(f"{output}: {n} sequences of {seqs.shape[1]} frames" + (f", shared {fix}" if fix else ""))
 
 

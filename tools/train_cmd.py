@@ -33,7 +33,7 @@ def train_command(dataset, data_dir, kind, q, objective, name, steps, stop_at, b
     """Train (resumable: rerun the same command to continue from the last checkpoint)."""
     import torch
 
-    from codec.training import PRESETS, preset_config, run_training
+    from codec.training import preset_config, run_training
     from dsae.config import TrainConfig
 
     if bool(dataset) == bool(data_dir):
@@ -61,7 +61,6 @@ def train_command(dataset, data_dir, kind, q, objective, name, steps, stop_at, b
     bar.close()
     for row in result.get("eval", []):
         click.echo(f"quality {row['quality']}: {row['bits_per_seq']:.0f} bits/seq, PSNR {row['psnr']:.2f} dB")
-    _ = PRESETS
 
 
 COMMANDS = [train_command]
